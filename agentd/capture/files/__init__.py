@@ -1,0 +1,1 @@
+"""File watchers (watchdog): credential files and agent config directories."""

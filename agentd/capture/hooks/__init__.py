@@ -1,0 +1,1 @@
+"""Agent hook adapters: Claude Code, Codex, Gemini CLI and Cursor hook protocols."""

@@ -1,0 +1,1 @@
+"""The central collector: gRPC service, stores (SQLite, PostgreSQL), export and admin."""

@@ -1,0 +1,1 @@
+"""Collector storage backends behind one protocol: SQLite (embedded) and PostgreSQL."""

@@ -1,0 +1,1 @@
+"""Detect (pure): secrets, PII and injection markers to findings; never keeps a raw value."""

@@ -1,0 +1,1 @@
+"""Declarative rule families; one module each, gathered in an explicit tuple."""

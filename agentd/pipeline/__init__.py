@@ -1,0 +1,1 @@
+"""The pipeline glue: raw captures -> normalize -> detect -> decide -> record, one object per daemon."""

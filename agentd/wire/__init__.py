@@ -1,0 +1,1 @@
+"""The protobuf boundary: generated code (never edited) and the event codec."""
