@@ -49,6 +49,8 @@ from agentd.events.model import (
     UserPrompt,
     kind_of,
 )
+from agentd.events.sink import EventSink
+from agentd.events.stamp import Stamper
 
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 """Validates any event from a dict or JSON: ``EVENT_ADAPTER.validate_json(line)``."""
@@ -72,6 +74,7 @@ __all__ = [
     "EnforcementPoint",
     "Event",
     "EventBase",
+    "EventSink",
     "FieldChange",
     "FileOperation",
     "Finding",
@@ -88,6 +91,7 @@ __all__ = [
     "SessionStarted",
     "Severity",
     "Source",
+    "Stamper",
     "TelemetryDropped",
     "ToolCall",
     "ToolChanged",
