@@ -44,3 +44,8 @@ def write_new(path: Path, data: bytes) -> bytes:
     except OSError as exc:
         raise KeyStoreError(f"cannot create key file {path}: {exc.strerror}") from exc
     return data
+
+
+def host_id(state_dir: Path) -> str:
+    """This host's stable id (created on first use), carried by every event and batch."""
+    return load_or_create(state_dir / "host_id", size=16).hex()

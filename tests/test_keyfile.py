@@ -25,3 +25,12 @@ def test_short_or_unreadable_files_are_errors(tmp_path: Path) -> None:
     folder.mkdir()
     with pytest.raises(KeyStoreError, match="cannot read"):
         load_or_create(folder)
+
+
+def test_host_id_is_stable_hex(tmp_path: Path) -> None:
+    from agentd.keyfile import host_id
+
+    first = host_id(tmp_path)
+    assert len(first) == 32
+    int(first, 16)
+    assert host_id(tmp_path) == first

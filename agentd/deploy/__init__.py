@@ -1,0 +1,1 @@
+"""Deployment: agent integrations (settings and hooks merged into agents' own files), doctor checks."""
