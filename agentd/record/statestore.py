@@ -27,13 +27,15 @@ class StateStore:
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        except (OSError, sqlite3.Error) as exc:
+            raise SpoolError(f"cannot open state store {path}: {exc}") from exc
+        try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
+            self._db.close()
             raise SpoolCorrupt(f"state store {path} is unusable: {exc}") from exc
-        except OSError as exc:
-            raise SpoolError(f"cannot open state store {path}: {exc.strerror}") from exc
         path.chmod(0o600)
 
     def close(self) -> None:

@@ -21,6 +21,7 @@ def test_values_and_sets_survive_reopen(tmp_path: Path) -> None:
     again.delete("labels", "s1")
     assert again.get("labels", "s1", "gone") == "gone"
     assert path.stat().st_mode & 0o777 == 0o600
+    again.close()
 
 
 def test_a_corrupt_file_is_reported_as_such(tmp_path: Path) -> None:
