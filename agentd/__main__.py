@@ -1,5 +1,5 @@
-"""`python -m agentd` runs the command-line interface."""
+"""`python -m agentd` runs the command-line interface (`agentd hook` takes a fast path first)."""
 
-from agentd.cli.app import main
+from agentd.cli.hook import console_main
 
-main()
+console_main()

@@ -9,8 +9,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
-
 APP = "agentd"
 CONFIG_NAME = "agentd.toml"
 
@@ -41,6 +39,14 @@ def _layer(env: str, default: Path) -> Path | None:
     return Path(value).expanduser() if value else None
 
 
+def _user_dir(kind: str) -> Path:
+    """A per-user platformdirs location. platformdirs is imported only when such a default is
+    needed: `agentd hook` runs on every tool call and usually finds its paths in the config."""
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(APP) if kind == "config" else platformdirs.user_state_dir(APP))
+
+
 def config_files(explicit_user: Path | None = None) -> ConfigFiles:
     """The config files in force: ``--config`` names the user layer when given."""
     if sys.platform == "darwin":
@@ -49,9 +55,13 @@ def config_files(explicit_user: Path | None = None) -> ConfigFiles:
     else:
         system = Path("/etc") / APP / CONFIG_NAME
         managed = Path("/etc") / APP / "managed.toml"
-    user_default = Path(platformdirs.user_config_dir(APP)) / CONFIG_NAME
+    user = explicit_user
+    if user is None and USER_CONFIG_ENV in os.environ:
+        user = _layer(USER_CONFIG_ENV, Path())
+    elif user is None:
+        user = _user_dir("config") / CONFIG_NAME
     return ConfigFiles(
-        user=explicit_user if explicit_user is not None else _layer(USER_CONFIG_ENV, user_default),
+        user=user,
         system=_layer(SYSTEM_CONFIG_ENV, system),
         managed=_layer(MANAGED_CONFIG_ENV, managed),
     )
@@ -62,7 +72,7 @@ def default_state_dir() -> Path:
         if sys.platform == "darwin":
             return Path("/Library/Application Support") / APP / "state"
         return Path("/var/lib") / APP
-    return Path(platformdirs.user_state_dir(APP))
+    return _user_dir("state")
 
 
 def default_run_dir() -> Path:
