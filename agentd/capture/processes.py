@@ -1,5 +1,5 @@
-"""Process attribution (psutil): which process owns a proxy connection, which agent it is,
-and which agent a descendant process (a shell, an MCP server) belongs to."""
+"""Process attribution (psutil): which process owns a proxy connection or holds a file open,
+which agent it is, and which agent a descendant process (a shell, an MCP server) belongs to."""
 
 import contextlib
 import os
@@ -92,6 +92,44 @@ def owner_of_connection(client_port: int, server_port: int) -> int | None:
                 and conn.raddr.port == server_port
             ):
                 return conn.pid
+    return None
+
+
+_PROC = "/proc"
+
+
+def holder_of(path: str, exclude: int | None = None) -> int | None:
+    """A process that has ``path`` open right now (not ``exclude``), or None.
+
+    On Linux this reads /proc/*/fd, newest processes first (a short-lived reader is likely
+    recent); other users' processes are visible only to root. Elsewhere psutil's open_files.
+    A process that already closed the file cannot be found: callers look at open time.
+    """
+    target = os.path.realpath(path)
+    if os.path.isdir(_PROC):
+        try:
+            pids = sorted((int(n) for n in os.listdir(_PROC) if n.isdigit()), reverse=True)
+        except OSError:
+            return None
+        for pid in pids:
+            if pid == exclude:
+                continue
+            fd_dir = f"{_PROC}/{pid}/fd"
+            try:
+                fds = os.listdir(fd_dir)
+            except OSError:
+                continue
+            for fd in fds:
+                try:
+                    if os.readlink(f"{fd_dir}/{fd}") == target:
+                        return pid
+                except OSError:
+                    continue
+        return None
+    for process in psutil.process_iter():
+        with contextlib.suppress(psutil.Error, OSError):
+            if process.pid != exclude and any(f.path == target for f in process.open_files()):
+                return process.pid
     return None
 
 

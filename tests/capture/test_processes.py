@@ -116,3 +116,25 @@ def test_gone_processes_yield_what_is_known() -> None:
     assert ref.pid == 2**22 + 12345
     assert processes.owner_of_connection(1, 1) is None
     assert os.getpid() > 0
+
+
+def test_the_holder_of_an_open_file_is_found(tmp_path: Path) -> None:
+    target = tmp_path / "held.txt"
+    target.write_text("x")
+    code = "import sys; f = open(sys.argv[1]); print('open', flush=True); sys.stdin.read()"
+    child = subprocess.Popen(
+        [sys.executable, "-c", code, str(target)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline() == "open\n"
+        assert processes.holder_of(str(target)) == child.pid
+        assert processes.holder_of(str(target), exclude=child.pid) is None
+        link = tmp_path / "link.txt"
+        link.symlink_to(target)
+        assert processes.holder_of(str(link)) == child.pid
+    finally:
+        child.kill()
+        child.communicate()
+    assert processes.holder_of(str(target)) is None
+    assert processes.holder_of(str(tmp_path / "missing")) is None
