@@ -5,9 +5,11 @@ goes through protobuf's canonical JSON form: the envelope at the top, the kind's
 fields in the ``body`` oneof member named after the kind.
 """
 
+from collections.abc import Mapping
 from typing import Any
 
 from google.protobuf import json_format
+from google.protobuf.message import Message
 from pydantic import ValidationError
 
 from agentd.errors import ParseError
@@ -18,10 +20,40 @@ EventMessage = events_pb2.Event
 
 
 def event_to_proto(event: Event) -> events_pb2.Event:
-    data = event.model_dump(mode="json")
+    data = event.model_dump()
     kind = data.pop("kind")
     body = {key: data.pop(key) for key in list(data) if key not in ENVELOPE_FIELDS}
-    return json_format.ParseDict({**data, kind: body}, events_pb2.Event())
+    message = events_pb2.Event()
+    _fill(message, data)
+    _fill(getattr(message, kind), body)
+    return message
+
+
+def _fill(message: Message, data: Mapping[str, Any]) -> None:
+    """Set ``message`` from a model dump, field by field (json_format.ParseDict, without its
+    per-value JSON conversions: encoding is on the spool's hot path)."""
+    message.SetInParent()
+    fields = message.DESCRIPTOR.fields_by_name
+    for name, value in data.items():
+        if value is None:
+            continue
+        field = fields[name]
+        target = field.message_type
+        if target is None:
+            if field.is_repeated:
+                getattr(message, name).extend(value)
+            else:
+                setattr(message, name, value)
+        elif target.full_name == "google.protobuf.Timestamp":
+            getattr(message, name).FromDatetime(value)
+        elif target.GetOptions().map_entry:
+            getattr(message, name).update(value)
+        elif field.is_repeated:
+            items = getattr(message, name)
+            for item in value:
+                _fill(items.add(), item)
+        else:
+            _fill(getattr(message, name), value)
 
 
 def event_from_proto(message: events_pb2.Event) -> Event:

@@ -26,7 +26,7 @@ from agentd.wire._generated.agentd.v1 import events_pb2 as agentd_dot_v1_dot_eve
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x61gentd/v1/collector.proto\x12\tagentd.v1\x1a\x16\x61gentd/v1/events.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8c\x01\n\x05\x42\x61tch\x12\x0f\n\x07host_id\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x04\x12\x11\n\tprev_hash\x18\x03 \x01(\x0c\x12+\n\x07\x63reated\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12 \n\x06\x65vents\x18\x05 \x03(\x0b\x32\x10.agentd.v1.Event\"A\n\x0bSignedBatch\x12\x0f\n\x07payload\x18\x01 \x01(\x0c\x12\x11\n\tsignature\x18\x02 \x01(\x0c\x12\x0e\n\x06key_id\x18\x03 \x01(\t\"r\n\tHostFacts\x12\x10\n\x08hostname\x18\x01 \x01(\t\x12\n\n\x02os\x18\x02 \x01(\t\x12\x12\n\nos_version\x18\x03 \x01(\t\x12\x0c\n\x04\x61rch\x18\x04 \x01(\t\x12\x16\n\x0e\x61gentd_version\x18\x05 \x01(\t\x12\r\n\x05users\x18\x06 \x03(\t\"y\n\rEnrollRequest\x12\r\n\x05token\x18\x01 \x01(\t\x12\x12\n\npublic_key\x18\x02 \x01(\x0c\x12#\n\x05\x66\x61\x63ts\x18\x03 \x01(\x0b\x32\x14.agentd.v1.HostFacts\x12\x14\n\x07host_id\x18\x04 \x01(\tH\x00\x88\x01\x01\x42\n\n\x08_host_id\"L\n\x0e\x45nrollResponse\x12\x0f\n\x07host_id\x18\x01 \x01(\t\x12\x19\n\x11policy_public_key\x18\x02 \x01(\x0c\x12\x0e\n\x06key_id\x18\x03 \x01(\t\"9\n\x10PushBatchRequest\x12%\n\x05\x62\x61tch\x18\x01 \x01(\x0b\x32\x16.agentd.v1.SignedBatch\">\n\x11PushBatchResponse\x12\x16\n\x0e\x61\x63ked_sequence\x18\x01 \x01(\x04\x12\x11\n\tduplicate\x18\x02 \x01(\x08\"<\n\x10GetPolicyRequest\x12\x0f\n\x07host_id\x18\x01 \x01(\t\x12\x17\n\x0f\x63urrent_version\x18\x02 \x01(\t\"\xf5\x01\n\x0cPolicyBundle\x12\x0f\n\x07version\x18\x01 \x01(\t\x12+\n\x07\x63reated\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x37\n\x08policies\x18\x03 \x03(\x0b\x32%.agentd.v1.PolicyBundle.PoliciesEntry\x12\x1e\n\x16\x63\x61talog_overrides_json\x18\x04 \x01(\t\x12\x1d\n\x15\x63onfig_overrides_json\x18\x05 \x01(\t\x1a/\n\rPoliciesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"J\n\x11GetPolicyResponse\x12\x11\n\tunchanged\x18\x01 \x01(\x08\x12\x0f\n\x07payload\x18\x02 \x01(\x0c\x12\x11\n\tsignature\x18\x03 \x01(\x0c\">\n\x0f\x43omponentHealth\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05state\x18\x02 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x03 \x01(\t\"\x96\x02\n\x10HeartbeatRequest\x12\x0f\n\x07host_id\x18\x01 \x01(\t\x12\x16\n\x0e\x61gentd_version\x18\x02 \x01(\t\x12\x16\n\x0epolicy_version\x18\x03 \x01(\t\x12\x13\n\x0bspool_depth\x18\x04 \x01(\x04\x12\x39\n\x07\x64ropped\x18\x05 \x03(\x0b\x32(.agentd.v1.HeartbeatRequest.DroppedEntry\x12.\n\ncomponents\x18\x06 \x03(\x0b\x32\x1a.agentd.v1.ComponentHealth\x12\x11\n\tsignature\x18\x07 \x01(\x0c\x1a.\n\x0c\x44roppedEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\"2\n\x11HeartbeatResponse\x12\x1d\n\x15latest_policy_version\x18\x01 \x01(\t2\xa2\x02\n\tCollector\x12=\n\x06\x45nroll\x12\x18.agentd.v1.EnrollRequest\x1a\x19.agentd.v1.EnrollResponse\x12\x46\n\tPushBatch\x12\x1b.agentd.v1.PushBatchRequest\x1a\x1c.agentd.v1.PushBatchResponse\x12\x46\n\tGetPolicy\x12\x1b.agentd.v1.GetPolicyRequest\x1a\x1c.agentd.v1.GetPolicyResponse\x12\x46\n\tHeartbeat\x12\x1b.agentd.v1.HeartbeatRequest\x1a\x1c.agentd.v1.HeartbeatResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x61gentd/v1/collector.proto\x12\tagentd.v1\x1a\x16\x61gentd/v1/events.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc0\x01\n\x05\x42\x61tch\x12\x0f\n\x07host_id\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x04\x12\x11\n\tprev_hash\x18\x03 \x01(\x0c\x12+\n\x07\x63reated\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12 \n\x06\x65vents\x18\x05 \x03(\x0b\x32\x10.agentd.v1.Event\x12\r\n\x05\x65poch\x18\x06 \x01(\x04\x12\x11\n\tfirst_seq\x18\x07 \x01(\x04\x12\x10\n\x08last_seq\x18\x08 \x01(\x04\"A\n\x0bSignedBatch\x12\x0f\n\x07payload\x18\x01 \x01(\x0c\x12\x11\n\tsignature\x18\x02 \x01(\x0c\x12\x0e\n\x06key_id\x18\x03 \x01(\t\"r\n\tHostFacts\x12\x10\n\x08hostname\x18\x01 \x01(\t\x12\n\n\x02os\x18\x02 \x01(\t\x12\x12\n\nos_version\x18\x03 \x01(\t\x12\x0c\n\x04\x61rch\x18\x04 \x01(\t\x12\x16\n\x0e\x61gentd_version\x18\x05 \x01(\t\x12\r\n\x05users\x18\x06 \x03(\t\"y\n\rEnrollRequest\x12\r\n\x05token\x18\x01 \x01(\t\x12\x12\n\npublic_key\x18\x02 \x01(\x0c\x12#\n\x05\x66\x61\x63ts\x18\x03 \x01(\x0b\x32\x14.agentd.v1.HostFacts\x12\x14\n\x07host_id\x18\x04 \x01(\tH\x00\x88\x01\x01\x42\n\n\x08_host_id\"L\n\x0e\x45nrollResponse\x12\x0f\n\x07host_id\x18\x01 \x01(\t\x12\x19\n\x11policy_public_key\x18\x02 \x01(\x0c\x12\x0e\n\x06key_id\x18\x03 \x01(\t\"9\n\x10PushBatchRequest\x12%\n\x05\x62\x61tch\x18\x01 \x01(\x0b\x32\x16.agentd.v1.SignedBatch\"U\n\x11PushBatchResponse\x12\x16\n\x0e\x61\x63ked_sequence\x18\x01 \x01(\x04\x12\x11\n\tduplicate\x18\x02 \x01(\x08\x12\x15\n\rstored_events\x18\x03 \x01(\x04\"<\n\x10GetPolicyRequest\x12\x0f\n\x07host_id\x18\x01 \x01(\t\x12\x17\n\x0f\x63urrent_version\x18\x02 \x01(\t\"\x85\x02\n\x0cPolicyBundle\x12\x0f\n\x07version\x18\x01 \x01(\t\x12+\n\x07\x63reated\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x37\n\x08policies\x18\x03 \x03(\x0b\x32%.agentd.v1.PolicyBundle.PoliciesEntry\x12\x1e\n\x16\x63\x61talog_overrides_json\x18\x04 \x01(\t\x12\x1d\n\x15\x63onfig_overrides_json\x18\x05 \x01(\t\x12\x0e\n\x06serial\x18\x06 \x01(\x04\x1a/\n\rPoliciesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"b\n\x11GetPolicyResponse\x12\x11\n\tunchanged\x18\x01 \x01(\x08\x12\x0f\n\x07payload\x18\x02 \x01(\x0c\x12\x11\n\tsignature\x18\x03 \x01(\x0c\x12\x16\n\x0enone_published\x18\x04 \x01(\x08\">\n\x0f\x43omponentHealth\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05state\x18\x02 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x03 \x01(\t\"\xea\x02\n\x10HeartbeatRequest\x12\x0f\n\x07host_id\x18\x01 \x01(\t\x12\x16\n\x0e\x61gentd_version\x18\x02 \x01(\t\x12\x16\n\x0epolicy_version\x18\x03 \x01(\t\x12\x13\n\x0bspool_depth\x18\x04 \x01(\x04\x12\x39\n\x07\x64ropped\x18\x05 \x03(\x0b\x32(.agentd.v1.HeartbeatRequest.DroppedEntry\x12.\n\ncomponents\x18\x06 \x03(\x0b\x32\x1a.agentd.v1.ComponentHealth\x12\x11\n\tsignature\x18\x07 \x01(\x0c\x12(\n\x04sent\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08last_seq\x18\t \x01(\x04\x12\x16\n\x0euptime_seconds\x18\n \x01(\x04\x1a.\n\x0c\x44roppedEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\"2\n\x11HeartbeatResponse\x12\x1d\n\x15latest_policy_version\x18\x01 \x01(\t2\xa2\x02\n\tCollector\x12=\n\x06\x45nroll\x12\x18.agentd.v1.EnrollRequest\x1a\x19.agentd.v1.EnrollResponse\x12\x46\n\tPushBatch\x12\x1b.agentd.v1.PushBatchRequest\x1a\x1c.agentd.v1.PushBatchResponse\x12\x46\n\tGetPolicy\x12\x1b.agentd.v1.GetPolicyRequest\x1a\x1c.agentd.v1.GetPolicyResponse\x12\x46\n\tHeartbeat\x12\x1b.agentd.v1.HeartbeatRequest\x1a\x1c.agentd.v1.HeartbeatResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,35 +38,35 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_HEARTBEATREQUEST_DROPPEDENTRY']._loaded_options = None
   _globals['_HEARTBEATREQUEST_DROPPEDENTRY']._serialized_options = b'8\001'
   _globals['_BATCH']._serialized_start=98
-  _globals['_BATCH']._serialized_end=238
-  _globals['_SIGNEDBATCH']._serialized_start=240
-  _globals['_SIGNEDBATCH']._serialized_end=305
-  _globals['_HOSTFACTS']._serialized_start=307
-  _globals['_HOSTFACTS']._serialized_end=421
-  _globals['_ENROLLREQUEST']._serialized_start=423
-  _globals['_ENROLLREQUEST']._serialized_end=544
-  _globals['_ENROLLRESPONSE']._serialized_start=546
-  _globals['_ENROLLRESPONSE']._serialized_end=622
-  _globals['_PUSHBATCHREQUEST']._serialized_start=624
-  _globals['_PUSHBATCHREQUEST']._serialized_end=681
-  _globals['_PUSHBATCHRESPONSE']._serialized_start=683
-  _globals['_PUSHBATCHRESPONSE']._serialized_end=745
-  _globals['_GETPOLICYREQUEST']._serialized_start=747
-  _globals['_GETPOLICYREQUEST']._serialized_end=807
-  _globals['_POLICYBUNDLE']._serialized_start=810
-  _globals['_POLICYBUNDLE']._serialized_end=1055
-  _globals['_POLICYBUNDLE_POLICIESENTRY']._serialized_start=1008
-  _globals['_POLICYBUNDLE_POLICIESENTRY']._serialized_end=1055
-  _globals['_GETPOLICYRESPONSE']._serialized_start=1057
-  _globals['_GETPOLICYRESPONSE']._serialized_end=1131
-  _globals['_COMPONENTHEALTH']._serialized_start=1133
-  _globals['_COMPONENTHEALTH']._serialized_end=1195
-  _globals['_HEARTBEATREQUEST']._serialized_start=1198
-  _globals['_HEARTBEATREQUEST']._serialized_end=1476
-  _globals['_HEARTBEATREQUEST_DROPPEDENTRY']._serialized_start=1430
-  _globals['_HEARTBEATREQUEST_DROPPEDENTRY']._serialized_end=1476
-  _globals['_HEARTBEATRESPONSE']._serialized_start=1478
-  _globals['_HEARTBEATRESPONSE']._serialized_end=1528
-  _globals['_COLLECTOR']._serialized_start=1531
-  _globals['_COLLECTOR']._serialized_end=1821
+  _globals['_BATCH']._serialized_end=290
+  _globals['_SIGNEDBATCH']._serialized_start=292
+  _globals['_SIGNEDBATCH']._serialized_end=357
+  _globals['_HOSTFACTS']._serialized_start=359
+  _globals['_HOSTFACTS']._serialized_end=473
+  _globals['_ENROLLREQUEST']._serialized_start=475
+  _globals['_ENROLLREQUEST']._serialized_end=596
+  _globals['_ENROLLRESPONSE']._serialized_start=598
+  _globals['_ENROLLRESPONSE']._serialized_end=674
+  _globals['_PUSHBATCHREQUEST']._serialized_start=676
+  _globals['_PUSHBATCHREQUEST']._serialized_end=733
+  _globals['_PUSHBATCHRESPONSE']._serialized_start=735
+  _globals['_PUSHBATCHRESPONSE']._serialized_end=820
+  _globals['_GETPOLICYREQUEST']._serialized_start=822
+  _globals['_GETPOLICYREQUEST']._serialized_end=882
+  _globals['_POLICYBUNDLE']._serialized_start=885
+  _globals['_POLICYBUNDLE']._serialized_end=1146
+  _globals['_POLICYBUNDLE_POLICIESENTRY']._serialized_start=1099
+  _globals['_POLICYBUNDLE_POLICIESENTRY']._serialized_end=1146
+  _globals['_GETPOLICYRESPONSE']._serialized_start=1148
+  _globals['_GETPOLICYRESPONSE']._serialized_end=1246
+  _globals['_COMPONENTHEALTH']._serialized_start=1248
+  _globals['_COMPONENTHEALTH']._serialized_end=1310
+  _globals['_HEARTBEATREQUEST']._serialized_start=1313
+  _globals['_HEARTBEATREQUEST']._serialized_end=1675
+  _globals['_HEARTBEATREQUEST_DROPPEDENTRY']._serialized_start=1629
+  _globals['_HEARTBEATREQUEST_DROPPEDENTRY']._serialized_end=1675
+  _globals['_HEARTBEATRESPONSE']._serialized_start=1677
+  _globals['_HEARTBEATRESPONSE']._serialized_end=1727
+  _globals['_COLLECTOR']._serialized_start=1730
+  _globals['_COLLECTOR']._serialized_end=2020
 # @@protoc_insertion_point(module_scope)

@@ -24,7 +24,9 @@ DESCRIPTOR: _descriptor.FileDescriptor
 class Batch(_message.Message):
     """A run of consecutive events from one host. `prev_hash` is the SHA-256 of the previous
     batch's payload bytes (32 zero bytes for the first), so the collector can prove order
-    and completeness.
+    and completeness. `epoch` identifies the host's spool file (its creation time in ms): a
+    host whose spool had to be replaced starts a new chain at sequence 1 under a later epoch,
+    which the collector accepts and records as an alert.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -34,9 +36,16 @@ class Batch(_message.Message):
     PREV_HASH_FIELD_NUMBER: _builtins.int
     CREATED_FIELD_NUMBER: _builtins.int
     EVENTS_FIELD_NUMBER: _builtins.int
+    EPOCH_FIELD_NUMBER: _builtins.int
+    FIRST_SEQ_FIELD_NUMBER: _builtins.int
+    LAST_SEQ_FIELD_NUMBER: _builtins.int
     host_id: _builtins.str
     sequence: _builtins.int
     prev_hash: _builtins.bytes
+    epoch: _builtins.int
+    first_seq: _builtins.int
+    """event sequence numbers covered (gaps between batches: dropped events)"""
+    last_seq: _builtins.int
     @_builtins.property
     def created(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -49,10 +58,13 @@ class Batch(_message.Message):
         prev_hash: _builtins.bytes = ...,
         created: _timestamp_pb2.Timestamp | None = ...,
         events: _abc.Iterable[_events_pb2.Event] | None = ...,
+        epoch: _builtins.int = ...,
+        first_seq: _builtins.int = ...,
+        last_seq: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created", b"created"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["created", b"created", "events", b"events", "host_id", b"host_id", "prev_hash", b"prev_hash", "sequence", b"sequence"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created", b"created", "epoch", b"epoch", "events", b"events", "first_seq", b"first_seq", "host_id", b"host_id", "last_seq", b"last_seq", "prev_hash", b"prev_hash", "sequence", b"sequence"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -162,6 +174,7 @@ class EnrollResponse(_message.Message):
     host_id: _builtins.str
     policy_public_key: _builtins.bytes
     key_id: _builtins.str
+    """the id of the host key the collector now trusts"""
     def __init__(
         self,
         *,
@@ -203,17 +216,20 @@ class PushBatchResponse(_message.Message):
 
     ACKED_SEQUENCE_FIELD_NUMBER: _builtins.int
     DUPLICATE_FIELD_NUMBER: _builtins.int
+    STORED_EVENTS_FIELD_NUMBER: _builtins.int
     acked_sequence: _builtins.int
     duplicate: _builtins.bool
+    stored_events: _builtins.int
     def __init__(
         self,
         *,
         acked_sequence: _builtins.int = ...,
         duplicate: _builtins.bool = ...,
+        stored_events: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["acked_sequence", b"acked_sequence", "duplicate", b"duplicate"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["acked_sequence", b"acked_sequence", "duplicate", b"duplicate", "stored_events", b"stored_events"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -243,7 +259,9 @@ Global___GetPolicyRequest: _TypeAlias = GetPolicyRequest  # noqa: Y015
 
 @_typing.final
 class PolicyBundle(_message.Message):
-    """A policy bundle: `payload` is a serialised PolicyBundle signed by the collector's key."""
+    """A policy bundle: `payload` is a serialised PolicyBundle signed by the collector's key.
+    `serial` only grows: a host refuses a bundle older than the one it runs (no downgrade).
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -272,9 +290,11 @@ class PolicyBundle(_message.Message):
     POLICIES_FIELD_NUMBER: _builtins.int
     CATALOG_OVERRIDES_JSON_FIELD_NUMBER: _builtins.int
     CONFIG_OVERRIDES_JSON_FIELD_NUMBER: _builtins.int
+    SERIAL_FIELD_NUMBER: _builtins.int
     version: _builtins.str
     catalog_overrides_json: _builtins.str
     config_overrides_json: _builtins.str
+    serial: _builtins.int
     @_builtins.property
     def created(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -289,10 +309,11 @@ class PolicyBundle(_message.Message):
         policies: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
         catalog_overrides_json: _builtins.str = ...,
         config_overrides_json: _builtins.str = ...,
+        serial: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created", b"created"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["catalog_overrides_json", b"catalog_overrides_json", "config_overrides_json", b"config_overrides_json", "created", b"created", "policies", b"policies", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["catalog_overrides_json", b"catalog_overrides_json", "config_overrides_json", b"config_overrides_json", "created", b"created", "policies", b"policies", "serial", b"serial", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -305,19 +326,22 @@ class GetPolicyResponse(_message.Message):
     UNCHANGED_FIELD_NUMBER: _builtins.int
     PAYLOAD_FIELD_NUMBER: _builtins.int
     SIGNATURE_FIELD_NUMBER: _builtins.int
+    NONE_PUBLISHED_FIELD_NUMBER: _builtins.int
     unchanged: _builtins.bool
     payload: _builtins.bytes
     signature: _builtins.bytes
+    none_published: _builtins.bool
     def __init__(
         self,
         *,
         unchanged: _builtins.bool = ...,
         payload: _builtins.bytes = ...,
         signature: _builtins.bytes = ...,
+        none_published: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["payload", b"payload", "signature", b"signature", "unchanged", b"unchanged"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["none_published", b"none_published", "payload", b"payload", "signature", b"signature", "unchanged", b"unchanged"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -379,16 +403,23 @@ class HeartbeatRequest(_message.Message):
     DROPPED_FIELD_NUMBER: _builtins.int
     COMPONENTS_FIELD_NUMBER: _builtins.int
     SIGNATURE_FIELD_NUMBER: _builtins.int
+    SENT_FIELD_NUMBER: _builtins.int
+    LAST_SEQ_FIELD_NUMBER: _builtins.int
+    UPTIME_SECONDS_FIELD_NUMBER: _builtins.int
     host_id: _builtins.str
     agentd_version: _builtins.str
     policy_version: _builtins.str
     spool_depth: _builtins.int
     signature: _builtins.bytes
-    """over host_id + spool_depth + policy_version, see ship/client.py"""
+    """Ed25519 over this message serialised with `signature` empty (ship/shipper.py)."""
+    last_seq: _builtins.int
+    uptime_seconds: _builtins.int
     @_builtins.property
     def dropped(self) -> _containers.ScalarMap[_builtins.str, _builtins.int]: ...
     @_builtins.property
     def components(self) -> _containers.RepeatedCompositeFieldContainer[Global___ComponentHealth]: ...
+    @_builtins.property
+    def sent(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
         self,
         *,
@@ -399,10 +430,13 @@ class HeartbeatRequest(_message.Message):
         dropped: _abc.Mapping[_builtins.str, _builtins.int] | None = ...,
         components: _abc.Iterable[Global___ComponentHealth] | None = ...,
         signature: _builtins.bytes = ...,
+        sent: _timestamp_pb2.Timestamp | None = ...,
+        last_seq: _builtins.int = ...,
+        uptime_seconds: _builtins.int = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["sent", b"sent"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["agentd_version", b"agentd_version", "components", b"components", "dropped", b"dropped", "host_id", b"host_id", "policy_version", b"policy_version", "signature", b"signature", "spool_depth", b"spool_depth"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agentd_version", b"agentd_version", "components", b"components", "dropped", b"dropped", "host_id", b"host_id", "last_seq", b"last_seq", "policy_version", b"policy_version", "sent", b"sent", "signature", b"signature", "spool_depth", b"spool_depth", "uptime_seconds", b"uptime_seconds"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
