@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-BENCHMARKS: tuple[str, ...] = ()
+BENCHMARKS: tuple[str, ...] = ("normalize", "watch", "proxy", "decide", "detect", "ship")
 
 
 def main(argv: list[str]) -> int:
