@@ -75,6 +75,7 @@ class ParsedRequest:
     calls: tuple[ToolUse, ...] = ()
     session_hint: str | None = None  # a conversation id the body carries, if any
     rpc_method: str | None = None  # MCP JSON-RPC method
+    continues: str | None = None  # the response this request continues (Responses previous_response_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +90,7 @@ class ParsedResponse:
     tool_outputs: tuple[ToolOutput, ...] = ()  # MCP tools/call result
     truncated: bool = False  # the stream ended before the message was complete
     problems: tuple[str, ...] = field(default=())  # malformed parts skipped, for internal_error
+    response_id: str | None = None  # the provider's id for this response, when it sends one
 
 
 @dataclass(frozen=True, slots=True)
