@@ -15,7 +15,8 @@ from collections.abc import Callable
 
 from agentd.capture.proxy.gate import FlowMeta, Reply, ResponseStream
 from agentd.events import AgentRef
-from agentd.normalize.model import Denial, Dialect, ParsedResponse, StreamEditor, ToolUse
+from agentd.normalize.dialects import mcp
+from agentd.normalize.model import Denial, Dialect, ParsedRequest, ParsedResponse, StreamEditor, ToolUse
 from agentd.pipeline.governor import CallSource
 from agentd.pipeline.recorder import Recorder, Turn
 
@@ -72,7 +73,7 @@ class Exchange:
         if turn is None:
             return None
         self.bytes_parsed += len(body)
-        parsed = self.dialect.parse_response(body)
+        parsed = self._bound(self.dialect.parse_response(body))
         denials: dict[str, Denial] = {}
         for use in parsed.tool_uses:
             ruling = self.recorder.call(turn, use, CallSource.RESPONSE)
@@ -133,8 +134,13 @@ class Exchange:
                 self.on_failure(self, exc, "request")
         return None if self._failed else self.turn
 
+    def _bound[P: (ParsedRequest, ParsedResponse)](self, parsed: P) -> P:
+        # An HTTP MCP server names neither itself nor its tools' server in the body: the
+        # endpoint's host is its identity (for the catalog, the inventory and new-server rules).
+        return mcp.with_server(parsed, self.meta.host) if self.dialect.name == mcp.NAME else parsed
+
     def _read_request(self, body: bytes) -> Reply | None:
-        parsed = self.dialect.parse_request(body)
+        parsed = self._bound(self.dialect.parse_request(body))
         turn = self.turn = self.recorder.begin(parsed, self.meta.headers, self.agent, self.meta.host)
         for call in parsed.calls:
             ruling = self.recorder.call(turn, call, CallSource.REQUEST)
@@ -164,6 +170,7 @@ class Exchange:
             self._finish(editor.response())
 
     def _finish(self, parsed: ParsedResponse) -> None:
+        parsed = self._bound(parsed)
         turn = self._settled_turn()
         if turn is not None:
             self.recorder.response(turn, parsed)

@@ -5,13 +5,14 @@ one is configured, ``AllowAll`` lets every call through and records no decision.
 never sees this: it only applies the replacement bytes the pipeline hands back.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
 from agentd.events import AgentRef, Decision, Event, Finding, Outcome, Risk
-from agentd.normalize.model import ToolUse
+from agentd.normalize.model import ToolSpec, ToolUse
 
 
 class CallSource(StrEnum):
@@ -32,6 +33,25 @@ class CallContext:
     findings: tuple[Finding, ...]
     source: CallSource
     now: datetime
+    event_id: str = ""  # the id its tool_call event will carry (evidence for alerts)
+
+
+class ContentKind(StrEnum):
+    PROMPT = "prompt"  # the user's own words
+    RESULT = "result"  # a tool's output entering the conversation
+
+
+@dataclass(frozen=True, slots=True)
+class Content:
+    """Raw text that entered a session, before capture-level rendering, with what was found in it."""
+
+    session_id: str
+    agent: AgentRef
+    kind: ContentKind
+    text: str
+    findings: tuple[Finding, ...]
+    now: datetime
+    call_id: str | None = None  # RESULT: the call it answers
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +61,9 @@ class Ruling:
     decision: Decision | None = None
     risk: Risk | None = None
     message: str | None = None  # what the agent is told when the call is blocked
+    events: tuple[
+        Event, ...
+    ] = ()  # what the decision caused (alerts, approval requests): recorded after the call
 
     @property
     def blocks(self) -> bool:
@@ -61,8 +84,19 @@ class Governor(Protocol):
         ...
 
     def observe(self, event: Event) -> None:
-        """Every event the pipeline records, in order (prompts, results, findings...), so the
-        governor can keep session state (labels, participants, counts)."""
+        """Every event the pipeline records, in order (prompts, results, findings...)."""
+        ...
+
+    def observe_content(self, content: Content) -> None:
+        """A new prompt or tool result, raw: what narrows the session (labels, participants,
+        trusted destinations). Must not raise."""
+        ...
+
+    def observe_tools(
+        self, session_id: str, agent: AgentRef, specs: Sequence[ToolSpec], now: datetime
+    ) -> Sequence[Event]:
+        """A new or changed tool set (offered to a model, or an MCP tools/list); returns the
+        events it causes (tool_changed, alerts) for the pipeline to record. Must not raise."""
         ...
 
 
@@ -74,3 +108,11 @@ class AllowAll:
 
     def observe(self, event: Event) -> None:
         return None
+
+    def observe_content(self, content: Content) -> None:
+        return None
+
+    def observe_tools(
+        self, session_id: str, agent: AgentRef, specs: Sequence[ToolSpec], now: datetime
+    ) -> Sequence[Event]:
+        return ()

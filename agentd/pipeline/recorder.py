@@ -28,12 +28,13 @@ from agentd.events import (
     ToolDefinitionsSeen,
     ToolResult,
     UserPrompt,
+    new_event_id,
 )
 from agentd.events.model import EventBase
 from agentd.normalize import jsonvalue, sessions
 from agentd.normalize.model import Message, ParsedRequest, ParsedResponse, ToolSpec, ToolUse
 from agentd.pipeline.content import Inspector
-from agentd.pipeline.governor import CallContext, CallSource, Governor, Ruling
+from agentd.pipeline.governor import CallContext, CallSource, Content, ContentKind, Governor, Ruling
 from agentd.pipeline.ledger import Ledger
 
 MAX_DESCRIPTION_CHARS = 2000
@@ -127,6 +128,8 @@ class Recorder:
         ).hexdigest()
         if self.ledger.tools_changed(turn.session_id, digest):
             self._emit(turn, ToolDefinitionsSeen, tools=definitions)
+            for event in self.governor.observe_tools(turn.session_id, turn.agent, specs, self.clock.now()):
+                self._record(event)
 
     def _message(self, turn: Turn, message: Message) -> None:
         if message.text:
@@ -136,6 +139,7 @@ class Recorder:
                     turn, UserPrompt, message_index=message.index, text=seen.rendered, chars=len(message.text)
                 )
                 self._findings(turn, seen.findings, prompt)
+                self._content(turn, ContentKind.PROMPT, message.text, seen.findings)
             else:
                 # System or assistant text the agent resends: scanned (a secret there is still
                 # a secret in the context) but not an event of its own.
@@ -157,6 +161,14 @@ class Recorder:
                 is_error=output.is_error,
             )
             self._findings(turn, seen.findings, result)
+            self._content(turn, ContentKind.RESULT, output.content, seen.findings, output.call_id)
+
+    def _content(
+        self, turn: Turn, kind: ContentKind, text: str, findings: Sequence[Any], call_id: str | None = None
+    ) -> None:
+        self.governor.observe_content(
+            Content(turn.session_id, turn.agent, kind, text, tuple(findings), self.clock.now(), call_id)
+        )
 
     # --- tool calls and responses ----------------------------------------------------------
 
@@ -171,6 +183,8 @@ class Recorder:
         self, turn: Turn, use: ToolUse, source: CallSource, location: str, record: bool = True
     ) -> Ruling:
         seen = self.inspector.inspect(use.arguments, f"{location}[{use.call_id}].input")
+        now = self.clock.now()
+        event_id = new_event_id(now)
         ruling = Ruling()
         if source is not CallSource.HISTORY:
             ruling = self.governor.rule(
@@ -182,13 +196,15 @@ class Recorder:
                     call=use,
                     findings=seen.findings,
                     source=source,
-                    now=self.clock.now(),
+                    now=now,
+                    event_id=event_id,
                 )
             )
         if record:
             event = self._emit(
                 turn,
                 ToolCall,
+                event_id=event_id,
                 severity=_severity(ruling),
                 call_id=use.call_id,
                 tool=use.name,
@@ -199,6 +215,8 @@ class Recorder:
                 risk=ruling.risk,
             )
             self._findings(turn, seen.findings, event)
+        for caused in ruling.events:
+            self._record(caused)
         return ruling
 
     def response(self, turn: Turn, parsed: ParsedResponse) -> None:
@@ -219,6 +237,7 @@ class Recorder:
                 is_error=output.is_error,
             )
             self._findings(turn, seen.findings, result)
+            self._content(turn, ContentKind.RESULT, output.content, seen.findings, output.call_id)
         if parsed.tools:
             self._tools(turn, parsed.tools)  # MCP tools/list
         if parsed.response_id:
@@ -250,7 +269,9 @@ class Recorder:
                 subject_event_id=subject.id if subject is not None else None,
             )
 
-    def _emit[E: EventBase](self, turn: Turn, event_type: type[E], **fields: Any) -> E:
+    def _emit[E: EventBase](
+        self, turn: Turn, event_type: type[E], event_id: str | None = None, **fields: Any
+    ) -> E:
         event = self.stamp(
             event_type,
             self.clock.now(),
@@ -259,8 +280,13 @@ class Recorder:
             source=Source.PROXY,
             **fields,
         )
-        self.stats.events += 1
+        if event_id is not None:  # an id promised to the governor as evidence before the event existed
+            event = event.model_copy(update={"id": event_id})
         # Every concrete EventBase subclass is a member of the Event union.
-        self.sink.emit(cast(Event, event))
-        self.governor.observe(cast(Event, event))
+        self._record(cast(Event, event))
         return event
+
+    def _record(self, event: Event) -> None:
+        self.stats.events += 1
+        self.sink.emit(event)
+        self.governor.observe(event)

@@ -240,6 +240,98 @@ def hook_round_trip(quick: bool) -> list[str]:
     return lines
 
 
+def stream_hold(quick: bool) -> list[str]:
+    """A streamed response with a text block then a Bash tool call, through bare mitmproxy and
+    through `agentd run` (which holds the call until complete, rules on it, then releases it),
+    alternating: time from sending the request to receiving the whole tool_use block, and to
+    the first text byte (which agentd must not hold)."""
+    import ssl
+
+    from tests.bench import bench_proxy
+    from tests.support.clients import Connection, tls_through
+
+    rounds = 15 if quick else 100
+    results: dict[str, dict[str, list[float]]] = {
+        name: {"tool": [], "first": []} for name in ("bare", "agentd")
+    }
+    cleanup: list[Callable[..., object]] = []
+    with tempfile.TemporaryDirectory(prefix="bench-hold-") as tmp:
+        try:
+            stack = bench_proxy._start(Path(tmp), cleanup)
+            host = f"localhost:{stack.upstream_port}"
+            conns = {
+                proxy.name: Connection(
+                    tls_through(
+                        proxy.port,
+                        "localhost",
+                        stack.upstream_port,
+                        ssl.create_default_context(cafile=str(proxy.ca)),
+                    )
+                )
+                for proxy in (stack.bare, stack.agentd)
+            }
+            body = json.dumps(
+                {
+                    "model": "claude-sonnet-4-5",
+                    "stream": True,
+                    "messages": [{"role": "user", "content": "look at the next file"}],
+                }
+            ).encode()
+            for i in range(rounds + 2):
+                order = ("bare", "agentd") if i % 2 == 0 else ("agentd", "bare")
+                for name in order:
+                    marks: dict[str, float] = {}
+                    seen = bytearray()
+
+                    def on_chunk(
+                        chunk: bytes, marks: dict[str, float] = marks, seen: bytearray = seen
+                    ) -> None:
+                        now = time.perf_counter()
+                        marks.setdefault("first", now)
+                        seen.extend(chunk)
+                        if b'"type":"content_block_stop","index":1' in seen:
+                            marks.setdefault("tool", now)
+
+                    start = time.perf_counter()
+                    conns[name].request(
+                        "POST",
+                        host,
+                        "/v1/messages?beta=true",
+                        body,
+                        {"content-type": "application/json", "x-claude-code-session-id": f"hold-{name}-{i}"},
+                        on_chunk=on_chunk,
+                    )
+                    if i >= 2:  # the first rounds warm up both proxies
+                        results[name]["tool"].append((marks["tool"] - start) * 1000)
+                        results[name]["first"].append((marks["first"] - start) * 1000)
+            for conn in conns.values():
+                conn.close()
+        finally:
+            for close in reversed(cleanup):
+                close(None, None, None)
+    lines = [
+        "| proxy | tool_use complete, median ms | p90 ms | first byte, median ms "
+        "| held after first byte, median ms |",
+        "|---|---|---|---|---|",
+    ]
+    for name, series in results.items():
+        held = [t - f for t, f in zip(series["tool"], series["first"], strict=True)]
+        lines.append(
+            f"| {name} | {statistics.median(series['tool']):.1f} | {_percentile(series['tool'], 0.9):.1f} "
+            f"| {statistics.median(series['first']):.1f} | {statistics.median(held):.1f} |"
+        )
+    added = statistics.median(results["agentd"]["tool"]) - statistics.median(results["bare"]["tool"])
+    lines += [
+        "",
+        f"Tool call complete at the client, agentd minus bare mitmproxy: {added:+.1f} ms (median of "
+        f"{rounds} alternating rounds; the upstream sends the whole answer at once). Bare mitmproxy "
+        "buffers an event stream it is not told to stream, so its first byte is its last; agentd "
+        "streams text at once and holds only the tool call's events until the call is complete and "
+        "ruled on (the last column).",
+    ]
+    return lines
+
+
 def run(quick: bool) -> list[str]:
     return [
         "### Decision latency",
@@ -249,4 +341,8 @@ def run(quick: bool) -> list[str]:
         "### Hook round trip",
         "",
         *hook_round_trip(quick),
+        "",
+        "### Holding a streamed tool call until complete",
+        "",
+        *stream_hold(quick),
     ]

@@ -284,3 +284,28 @@ def test_event_times_come_from_the_clock(tmp_path: Path) -> None:
     recorder.clock = Fixed()
     _begin(recorder, [{"role": "user", "content": "when"}])
     assert {e.time for e in sink.events} == {datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)}
+
+
+def test_the_governor_gets_raw_prompts_results_and_tool_sets(tmp_path: Path) -> None:
+    """Content reaches the governor before capture-level rendering: at `metadata` the events
+    carry no text, yet the session still learns from it (hosts named, results read)."""
+    governor = DenyTool()
+    recorder, sink = _recorder(tmp_path, level=CaptureLevel.METADATA, governor=governor)
+    ask = {"role": "user", "content": "send it to drop.example.net"}
+    _begin(recorder, [ask])
+    _begin(recorder, [ask, *_conversation(1)[1:]])
+    prompts = [(c.kind, c.text) for c in governor.contents if c.kind == "prompt"]
+    assert ("prompt", "send it to drop.example.net") in prompts
+    [output] = [c for c in governor.contents if c.kind == "result"]
+    assert (output.call_id, output.text, output.session_id) == ("toolu_0", "out 0", "sess-1")
+    assert all(e.text is None for e in sink.of_kind("user_prompt"))
+    assert governor.tool_sets == [("Bash", "Read")]  # once: the set did not change
+
+
+def test_a_call_event_carries_the_id_promised_to_the_governor(tmp_path: Path) -> None:
+    governor = DenyTool()
+    recorder, sink = _recorder(tmp_path, governor=governor)
+    turn = _begin(recorder, [{"role": "user", "content": "go"}])
+    recorder.call(turn, ToolUse("b1", "Bash", '{"command": "ls"}'), CallSource.RESPONSE)
+    [event] = sink.of_kind("tool_call")
+    assert governor.contexts[0].event_id == event.id
