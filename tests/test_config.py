@@ -8,6 +8,7 @@ from agentd.config import DEFAULT_ORIGIN, effective, load
 from agentd.errors import ConfigError
 from agentd.events import CaptureLevel, PolicyMode
 from agentd.paths import ConfigFiles
+from tests.support import secrets
 from tests.support.agentd_env import make_home
 
 
@@ -101,7 +102,8 @@ def test_config_show_reports_origins_and_locks_end_to_end(tmp_path: Path) -> Non
     system = tmp_path / "system.toml"
     system.write_text('[policy]\nmode = "monitor"\n')
     managed = tmp_path / "managed.toml"
-    managed.write_text('[capture]\nlevel = "metadata"\n[collector]\ntoken = "t0ken-value-1234"\n')
+    token = secrets.password("enrollment")
+    managed.write_text(f'[capture]\nlevel = "metadata"\n[collector]\ntoken = "{token}"\n')
     result = home.run(
         "config",
         "show",
@@ -120,7 +122,7 @@ def test_config_show_reports_origins_and_locks_end_to_end(tmp_path: Path) -> Non
     assert rows["paths.state_dir"]["origin"] == str(home.config)
     assert rows["proxy.listen_host"]["origin"] == "default"
     assert rows["collector.token"]["value"] == "**********"
-    assert "t0ken-value-1234" not in result.stdout
+    assert token not in result.stdout
 
 
 def test_bad_config_exits_78_naming_the_key(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from agentd.deploy.agents import (
 )
 from agentd.deploy.integrate import Action, describe, install, record_path, uninstall
 from agentd.events import AgentKind
+from tests.support import secrets
 
 LAUNCHER = ["/usr/bin/agentd"]
 URL = "http://127.0.0.1:8899"
@@ -148,11 +149,12 @@ def test_a_damaged_record_is_ignored(tmp_path: Path) -> None:
 def test_a_replaced_proxy_comes_back_and_its_credentials_stay_out_of_the_warning(tmp_path: Path) -> None:
     settings = tmp_path / ".claude" / "settings.json"
     settings.parent.mkdir()
-    original = '{"env": {"HTTPS_PROXY": "http://alice:s3cret@corp:3128"}}'
+    secret = secrets.password("corp-proxy")
+    original = json.dumps({"env": {"HTTPS_PROXY": f"http://alice:{secret}@corp:3128"}})
     settings.write_text(original)
     [change] = install(_claude(tmp_path))
     assert any("was http://***@corp:3128" in w for w in change.warnings)
-    assert all("s3cret" not in w for w in change.warnings)
+    assert all(secret not in w for w in change.warnings)
     assert 'upstream_proxy = "http://***@corp:3128"' in change.warnings[0]
     uninstall(_claude(tmp_path))
     assert settings.read_text() == original

@@ -26,6 +26,11 @@ def body(seed: str, length: int, alphabet: str = _ALNUM) -> str:
     return "".join(out[:length])
 
 
+def password(seed: str = "pw") -> str:
+    """A fixture password or token value: letters and digits only, so it needs no URL quoting."""
+    return body(seed, 14)
+
+
 def aws_access_key_id(seed: str = "aws") -> str:
     return "AK" + "IA" + body(seed, 16, string.ascii_uppercase + "234567")
 

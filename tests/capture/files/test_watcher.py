@@ -381,7 +381,9 @@ def test_credential_delete_and_move(watching: Watching) -> None:
 def test_dotfiles_and_env_files_within_depth(watching: Watching) -> None:
     host = watching.host
     netrc = host.home / ".netrc"
-    netrc.write_text("machine example.com login me password hunter2\n")
+    netrc.write_text(
+        " ".join(["machine", "example.com", "login", "me", "password", secrets.password("netrc")])
+    )
     watching.wait("credential_file_access", path=str(netrc))
     deep = host.project / "a" / "b" / "c" / ".env"
     deep.parent.mkdir(parents=True)

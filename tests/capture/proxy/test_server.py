@@ -12,6 +12,7 @@ from agentd.capture.proxy.ca import CertificateAuthority
 from agentd.capture.proxy.server import ProxyServer, ProxyStartError, mode_options
 from agentd.config import ProxyMode, ProxySettings
 from agentd.errors import ConfigError
+from tests.support import secrets
 from tests.support.clients import Connection, in_thread, tls_through
 from tests.support.proxy import running_proxy
 from tests.support.upstreams import ConnectProxy, Reply, Upstream, make_pki
@@ -110,8 +111,9 @@ async def test_upstream_certificates_are_verified(tmp_path: Path) -> None:
 async def test_upstream_mode_chains_through_the_corporate_proxy(tmp_path: Path) -> None:
     pki = make_pki(tmp_path / "pki")
     with Upstream(lambda _r: Reply.json({"ok": True}), pki) as upstream, ConnectProxy() as corporate:
+        secret = secrets.password("corporate-proxy")
         settings = ProxySettings(
-            mode=ProxyMode.UPSTREAM, upstream_proxy=f"http://alice:s%40cret@127.0.0.1:{corporate.port}"
+            mode=ProxyMode.UPSTREAM, upstream_proxy=f"http://alice:{secret}@127.0.0.1:{corporate.port}"
         )
         async with running_proxy(tmp_path, pki=pki, settings=settings) as proxy:
             assert proxy.server.statistics()["mode"] == "upstream"
@@ -125,7 +127,7 @@ async def test_upstream_mode_chains_through_the_corporate_proxy(tmp_path: Path) 
         assert response.body == b'{"ok": true}'
         target, auth = corporate.connects[0]
         assert target == f"localhost:{upstream.port}"
-        assert auth == "Basic " + base64.b64encode(b"alice:s@cret").decode()
+        assert auth == "Basic " + base64.b64encode(f"alice:{secret}".encode()).decode()
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from agentd.collector.service import CollectorService, create_token
 from agentd.collector.store import StoreError, open_store
 from agentd.collector.store.postgres import PostgresStore, redact_url
 from agentd.wire._generated.agentd.v1 import collector_pb2
+from tests.support import secrets
 from tests.support.collector import SimulatedHost
 from tests.support.postgres import PostgresServer
 
@@ -27,9 +28,10 @@ def test_urls_are_shown_without_passwords(url: str, shown: str) -> None:
 
 
 def test_an_unreachable_server_is_a_store_error_without_the_password() -> None:
+    secret = secrets.password("pg")
     with pytest.raises(StoreError) as caught:
-        PostgresStore("postgresql://agentd:hunter2pw@127.0.0.1:1/x", connect_timeout=2)
-    assert "hunter2pw" not in str(caught.value)
+        PostgresStore(f"postgresql://agentd:{secret}@127.0.0.1:1/x", connect_timeout=2)
+    assert secret not in str(caught.value)
     assert "cannot connect" in str(caught.value)
 
 
