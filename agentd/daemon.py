@@ -18,6 +18,7 @@ from agentd.capture.proxy.server import ProxyServer
 from agentd.clock import Clock, SystemClock
 from agentd.config import LoadedSettings
 from agentd.deploy.notify import ServiceNotifier
+from agentd.deploy.posture import self_watch
 from agentd.detect.redact import render_content
 from agentd.detect.scanner import Scanner
 from agentd.events import Stamper
@@ -201,4 +202,5 @@ def build(loaded: LoadedSettings, clock: Clock | None = None, governor: Governor
         store=store,
         scanner=scanner,
     )
+    components += self_watch(loaded, spool=spool, stamp=stamp, clock=clock, components=components)
     return Daemon(loaded, components, clock, cleanup=[spool.close, store.close])

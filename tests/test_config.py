@@ -128,7 +128,7 @@ def test_config_show_reports_origins_and_locks_end_to_end(tmp_path: Path) -> Non
 def test_bad_config_exits_78_naming_the_key(tmp_path: Path) -> None:
     home = make_home(tmp_path)
     home.write_config("[spool]\nmax_bytes = -5\n")
-    result = home.run("status")
+    result = home.run("config", "show")
     assert result.returncode == 78
     assert "spool.max_bytes = -5" in result.stderr
     assert str(home.config) in result.stderr

@@ -62,7 +62,17 @@ def test_build_composes_spool_and_proxy_from_settings(tmp_path: Path) -> None:
     loaded = load(ConfigFiles(user=home.config, system=None, managed=None))
     daemon = build(loaded)
     try:
-        assert [c.name for c in daemon.components] == ["spool", "policy", "proxy", "watch", "processes", "service"]
+        assert [c.name for c in daemon.components] == [
+            "spool",
+            "policy",
+            "proxy",
+            "watch",
+            "processes",
+            "footprint",
+            "activity",
+            "integration",
+            "service",
+        ]
         assert (home.state_dir / "host_id").stat().st_mode & 0o777 == 0o600
         assert (home.state_dir / "keys" / "fingerprint.key").stat().st_mode & 0o777 == 0o600
     finally:
@@ -71,7 +81,16 @@ def test_build_composes_spool_and_proxy_from_settings(tmp_path: Path) -> None:
     configure_proxy(home.config, enabled=False)
     daemon = build(load(ConfigFiles(user=home.config, system=None, managed=None)))
     try:
-        assert [c.name for c in daemon.components] == ["spool", "policy", "watch", "processes"]
+        assert [c.name for c in daemon.components] == [
+                "spool",
+                "policy",
+                "watch",
+                "processes",
+                "footprint",
+                "activity",
+                "integration",
+                "service",
+            ]
     finally:
         for close in daemon.cleanup:
             close()

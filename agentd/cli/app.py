@@ -6,7 +6,24 @@ from typing import Annotated
 import typer
 
 from agentd import __version__
-from agentd.cli import config_cmd, run, status
+from agentd.cli import (
+    approvals,
+    ca,
+    collector,
+    config_cmd,
+    demo,
+    doctor,
+    enroll,
+    env,
+    events,
+    hook,
+    integrate,
+    inventory,
+    policy,
+    run,
+    scan,
+    status,
+)
 from agentd.cli.context import CliState
 from agentd.paths import USER_CONFIG_ENV
 
@@ -40,8 +57,23 @@ def root(
 
 
 app.command("run")(run.run)
-app.command("status")(status.status)
+app.command("status")(status.command())
+app.command("events")(events.events)
+app.command("env")(env.env)
+app.command("inventory")(inventory.inventory)
+app.command("enroll")(enroll.enroll)
+app.command("integrate")(integrate.integrate)
+app.command("doctor")(doctor.doctor)
+app.command("hook")(hook.command())
+app.command("approvals")(approvals.approvals)
+app.command("approve")(approvals.approve)
+app.command("deny")(approvals.deny)
+app.command("scan")(scan.scan)
+app.command("demo")(demo.demo)
 app.add_typer(config_cmd.app, name="config")
+app.add_typer(ca.app, name="ca")
+app.add_typer(policy.app, name="policy")
+app.add_typer(collector.app, name="collector")
 
 
 def main() -> None:

@@ -15,8 +15,8 @@ import typer
 from agentd.cli.ca import ensure_ca
 from agentd.cli.context import err_console, state
 from agentd.config import ProxyMode, Settings
+from agentd.deploy.endpoint import daemon_status, listen_address, url_for
 from agentd.errors import DaemonNotRunning
-from agentd.observe.client import ControlError, call
 
 
 class AgentChoice(StrEnum):
@@ -30,36 +30,18 @@ _NODE_AGENTS = (AgentChoice.CLAUDE_CODE, AgentChoice.GEMINI, AgentChoice.ALL)
 _RUSTLS_AGENTS = (AgentChoice.CODEX, AgentChoice.ALL)
 
 
-def proxy_url(listen: str) -> str:
-    """``host:port`` as an agent reaches it: wildcard binds are reached on loopback."""
-    host, _, port = listen.rpartition(":")
-    host = host.strip("[]")
-    if host in ("", "0.0.0.0"):  # noqa: S104 - mapping a wildcard bind to loopback, not binding
-        host = "127.0.0.1"
-    elif host == "::":
-        host = "::1"
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-
-
-def _listen(settings: Settings) -> str | None:
-    """The daemon's proxy address when it runs, else the configured one."""
-    try:
-        status = call(settings.paths.control_socket, "status", timeout=3.0)
-    except (DaemonNotRunning, ControlError):
-        status = None
-    if isinstance(status, dict):
-        listen = status.get("proxy", {}).get("listen")
-        if isinstance(listen, str):
-            return listen
-    if settings.proxy.listen_port == 0:
+def _proxy_url(settings: Settings) -> str:
+    """The daemon's proxy address when it runs (so port 0 is the real port), else the
+    configured one; exits 3 when neither is known."""
+    address = listen_address(settings, daemon_status(settings, timeout=3.0))
+    if address is None:
         err_console.print(
             "agentd is not running, and with proxy.listen_port = 0 the port is chosen when it "
             "starts. Start it (agentd run) and ask again.",
             highlight=False,
         )
         raise typer.Exit(DaemonNotRunning.exit_code)
-    host = settings.proxy.listen_host
-    return f"[{host}]:{settings.proxy.listen_port}" if ":" in host else f"{host}:{settings.proxy.listen_port}"
+    return url_for(*address)
 
 
 def env(
@@ -78,10 +60,8 @@ def env(
     variables: dict[str, str] = {}
     if settings.proxy.mode is not ProxyMode.LOCAL:
         # In local capture mode traffic is redirected without any proxy setting.
-        listen = _listen(settings)
-        if listen is not None:
-            url = proxy_url(listen)
-            variables.update(HTTPS_PROXY=url, HTTP_PROXY=url)
+        url = _proxy_url(settings)
+        variables.update(HTTPS_PROXY=url, HTTP_PROXY=url)
     ca = ensure_ca(ctx)
     if agent in _NODE_AGENTS:
         variables["NODE_EXTRA_CA_CERTS"] = str(ca.cert_path)

@@ -184,8 +184,12 @@ def fast_main(argv: Sequence[str]) -> int | None:
 
 
 def console_main() -> None:
-    """The ``agentd`` console script: the hook fast path, else the full command line."""
+    """The ``agentd`` console script: the hook and status fast paths, else the full command line."""
     code = fast_main(sys.argv[1:])
+    if code is None:
+        from agentd.cli.status import fast_main as status_fast_main
+
+        code = status_fast_main(sys.argv[1:])
     if code is not None:
         sys.exit(code)
     from agentd.cli.app import main

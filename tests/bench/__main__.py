@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-BENCHMARKS: tuple[str, ...] = ("normalize", "watch", "proxy", "decide", "detect", "ship")
+BENCHMARKS: tuple[str, ...] = ("normalize", "watch", "proxy", "decide", "detect", "ship", "footprint")
 
 
 def main(argv: list[str]) -> int:

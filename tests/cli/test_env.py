@@ -4,7 +4,6 @@ from pathlib import Path
 
 import pytest
 
-from agentd.cli.env import proxy_url
 from tests.support.agentd_env import make_home
 from tests.support.proxy import configure_proxy
 
@@ -99,17 +98,3 @@ def test_a_disabled_proxy_is_an_error(tmp_path: Path) -> None:
     result = home.run("env")
     assert result.returncode == 1
     assert "disabled" in result.stderr
-
-
-@pytest.mark.parametrize(
-    ("listen", "url"),
-    [
-        ("127.0.0.1:8899", "http://127.0.0.1:8899"),
-        ("0.0.0.0:8899", "http://127.0.0.1:8899"),
-        ("[::1]:8899", "http://[::1]:8899"),
-        ("[::]:8899", "http://[::1]:8899"),
-        ("localhost:1", "http://localhost:1"),
-    ],
-)
-def test_proxy_url(listen: str, url: str) -> None:
-    assert proxy_url(listen) == url

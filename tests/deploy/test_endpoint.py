@@ -24,6 +24,8 @@ def _settings(tmp_path: Path, host: str = "127.0.0.1", port: int = 0) -> Setting
         ("0.0.0.0", "0.0.0.0:40123", "http://127.0.0.1:40123"),
         ("::1", "[::1]:40123", "http://[::1]:40123"),
         ("::", ":::40123", "http://[::1]:40123"),
+        ("::", "[::]:40123", "http://[::1]:40123"),
+        ("localhost", "localhost:1", "http://localhost:1"),
     ],
 )
 def test_proxy_url_asks_the_daemon_for_a_port_it_picked(
