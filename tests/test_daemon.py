@@ -82,15 +82,15 @@ def test_build_composes_spool_and_proxy_from_settings(tmp_path: Path) -> None:
     daemon = build(load(ConfigFiles(user=home.config, system=None, managed=None)))
     try:
         assert [c.name for c in daemon.components] == [
-                "spool",
-                "policy",
-                "watch",
-                "processes",
-                "footprint",
-                "activity",
-                "integration",
-                "service",
-            ]
+            "spool",
+            "policy",
+            "watch",
+            "processes",
+            "footprint",
+            "activity",
+            "integration",
+            "service",
+        ]
     finally:
         for close in daemon.cleanup:
             close()
