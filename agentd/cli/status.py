@@ -51,21 +51,23 @@ def show(socket: Path, *, as_json: bool = False, watch: bool = False, interval: 
         from rich.console import Console  # only the human form pays for rich
 
         console = Console(highlight=False, soft_wrap=True)
-    while True:
-        code, snapshot = fetch(socket)
-        if console is None:
-            print(json.dumps(snapshot, sort_keys=True), flush=True)
-        else:
-            if watch:
-                console.clear()
-            for line in render(snapshot):
-                console.print(line)
-        if not watch:
-            return code
-        try:
+    code = EXIT_UNKNOWN
+    try:
+        while True:
+            code, snapshot = fetch(socket)
+            if console is None:
+                print(json.dumps(snapshot, sort_keys=True), flush=True)
+            else:
+                if watch:
+                    console.clear()
+                for line in render(snapshot):
+                    console.print(line)
+            if not watch:
+                return code
             time.sleep(interval)  # a display refresh, not a synchronisation
-        except KeyboardInterrupt:
-            return code
+    except KeyboardInterrupt:
+        # Ctrl-C ends --watch whenever it comes (mid-fetch or mid-print too): the last state.
+        return code
 
 
 def command() -> Any:

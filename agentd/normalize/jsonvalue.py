@@ -17,8 +17,10 @@ def parse(data: bytes | str, what: str) -> Any:
     """The JSON value in ``data``; ParseError naming ``what`` when it is not JSON."""
     try:
         return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        pass
+    except orjson.JSONDecodeError as exc:
+        # orjson's depth limit is the bound, whatever the process's recursion limit is.
+        if "depth limit" in str(exc):
+            raise ParseError(f"{what}: JSON nested too deeply") from None
     # orjson refuses a few things the providers' own parsers accept (lone surrogate escapes,
     # NaN); the standard library decides whether the body is really bad.
     try:

@@ -180,6 +180,7 @@ def test_a_refused_batch_pauses_shipping_with_the_reason(tmp_path: Path) -> None
         emit(spool, 10, start=10)
         with serving(shipper):
             wait_until(lambda: shipper.state == "rejected", 60, "the refusal")
-        assert "replay: batch 2" in str(shipper.statistics()["last_error"])
+        # How many batches the first ten events took depends on timing; the refusal does not.
+        assert "replay: batch" in str(shipper.statistics()["last_error"])
         assert spool.statistics()["depth"] == 10  # nothing is lost: the batch waits in the outbox
     spool.close()

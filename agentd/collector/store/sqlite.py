@@ -24,10 +24,14 @@ class SqliteStore(SqlStore):
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open the collector database {path}: {exc}") from exc
+        try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             path.chmod(0o600)
         except (OSError, sqlite3.Error) as exc:
+            self._db.close()
             raise StoreError(f"cannot open the collector database {path}: {exc}") from exc
         # One connection, one writer at a time: SQLite serialises writers anyway.
         self._lock = threading.Lock()
