@@ -176,13 +176,15 @@ def build(loaded: LoadedSettings, clock: Clock | None = None, governor: Governor
         inventory=inventory,
     )
     components: list[Component] = [spool, policy]
+    inspector: Inspector | None = None
     if settings.proxy.enabled:
+        inspector = Inspector(scanner, render_content, settings.capture.level)
         recorder = Recorder(
             sink=InventorySink(spool, inventory),
             stamp=stamp,
             clock=clock,
             ledger=Ledger(store),
-            inspector=Inspector(scanner, render_content, settings.capture.level),
+            inspector=inspector,
             governor=governor or policy,
         )
         pipeline = ProxyPipeline(dialects=DIALECTS, recorder=recorder, sink=spool, stamp=stamp, clock=clock)
@@ -202,5 +204,7 @@ def build(loaded: LoadedSettings, clock: Clock | None = None, governor: Governor
         store=store,
         scanner=scanner,
     )
-    components += self_watch(loaded, spool=spool, stamp=stamp, clock=clock, components=components)
+    components += self_watch(
+        loaded, spool=spool, stamp=stamp, clock=clock, components=components, inspector=inspector
+    )
     return Daemon(loaded, components, clock, cleanup=[spool.close, store.close])

@@ -20,7 +20,7 @@ from agentd.deploy.doctor import Check, CheckFunction, Host, run
 from agentd.deploy.launcher import this_agentd
 from agentd.events import Stamper
 from agentd.observe.activity import Activity
-from agentd.observe.footprint import Footprint, capture_levers
+from agentd.observe.footprint import CaptureLevelLever, Footprint, Lever
 from agentd.record.spool import Spool
 
 CHECKS: tuple[CheckFunction, ...] = (
@@ -127,11 +127,19 @@ def _verdict(check: Check | None) -> dict[str, Any] | None:
 
 
 def self_watch(
-    loaded: LoadedSettings, *, spool: Spool, stamp: Stamper, clock: Clock, components: Iterable[Component]
+    loaded: LoadedSettings,
+    *,
+    spool: Spool,
+    stamp: Stamper,
+    clock: Clock,
+    components: Iterable[Component],
+    inspector: Any | None = None,
 ) -> list[Component]:
     """The daemon's self-protection (``footprint``), what is active now (``activity``) and its
-    set-up report (``integration``), for `agentd status`."""
+    set-up report (``integration``), for `agentd status`. ``inspector`` is the proxy's content
+    inspector (anything with a mutable ``level``), whose ``full`` capture can be shed."""
     components = list(components)
+    levers: list[Lever] = [CaptureLevelLever(inspector)] if inspector is not None else []
     proxy = next((c for c in components if c.name == "proxy"), None)
 
     def listen() -> str | None:
@@ -139,7 +147,7 @@ def self_watch(
         return value if isinstance(value, str) else None
 
     return [
-        Footprint(sink=spool, stamp=stamp, clock=clock, levers=capture_levers(components)),
+        Footprint(sink=spool, stamp=stamp, clock=clock, levers=levers),
         Activity(spool, clock),
         Posture(loaded, clock, listen),
     ]

@@ -10,7 +10,7 @@ import ctypes.util
 import gc
 import logging
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -155,20 +155,6 @@ class ReclaimMemory:
 
     def restore(self) -> None:
         pass
-
-
-def capture_levers(components: Iterable[Any]) -> list[Lever]:
-    """The capture-level lever of the proxy's content inspector, where there is one.
-
-    The inspector sits at ``proxy.gate.recorder.inspector``; until the composition root hands
-    it over directly, it is found along that path."""
-    levers: list[Lever] = []
-    for component in components:
-        recorder = getattr(getattr(component, "gate", None), "recorder", None)
-        inspector = getattr(recorder, "inspector", None)
-        if isinstance(getattr(inspector, "level", None), CaptureLevel):
-            levers.append(CaptureLevelLever(inspector))
-    return levers
 
 
 class Footprint:

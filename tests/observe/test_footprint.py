@@ -17,7 +17,6 @@ from agentd.observe.footprint import (
     Limits,
     Sample,
     assess,
-    capture_levers,
     cgroup_memory_limit,
 )
 
@@ -94,15 +93,10 @@ class Proxy:
         self.gate = Gate(level)
 
 
-class Other:
-    name = "spool"
-
-
-def test_capture_levers_are_found_on_the_proxy_only() -> None:
+def test_the_capture_lever_sheds_full_capture_of_the_inspector_it_is_given() -> None:
     proxy = Proxy(CaptureLevel.FULL)
-    levers = capture_levers([Other(), proxy, Proxy(CaptureLevel.FULL)])
-    assert len(levers) == 2
-    assert levers[0].shed()
+    lever = CaptureLevelLever(proxy.gate.recorder.inspector)
+    assert lever.shed()
     assert proxy.gate.recorder.inspector.level is CaptureLevel.REDACTED
 
 
